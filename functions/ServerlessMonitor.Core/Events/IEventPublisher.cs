@@ -1,0 +1,13 @@
+namespace ServerlessMonitor.Events;
+
+/// <summary>Publishes monitor events to every consumer (the alerts and restarts subscriptions). At least once; consumers are idempotent.</summary>
+public interface IEventPublisher
+{
+    Task PublishAsync(MonitorEvent monitorEvent, CancellationToken cancellationToken);
+}
+
+/// <summary>Handles events of one subscription. Must be idempotent: every transport may deliver an event more than once.</summary>
+public interface ISubscriptionHandler
+{
+    Task HandleAsync(MonitorEvent monitorEvent, CancellationToken cancellationToken);
+}

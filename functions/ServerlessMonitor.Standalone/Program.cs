@@ -1,0 +1,4 @@
+using ServerlessMonitor.Standalone;
+
+var app = StandaloneApp.Create(args);
+app.Run();
