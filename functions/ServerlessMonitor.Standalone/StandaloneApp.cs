@@ -8,12 +8,13 @@ public static class StandaloneApp
     /// <param name="configure">Lets tests adjust the builder (configuration, time) before the app is built.</param>
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Settings files sit beside the binary, wherever the process is started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss ";
-            o.IncludeScopes = true;
+            o.IncludeScopes = false;
         });
         configure?.Invoke(builder);
 

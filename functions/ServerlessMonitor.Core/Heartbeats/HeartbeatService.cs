@@ -1,12 +1,15 @@
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessMonitor.Agents;
 using ServerlessMonitor.Events;
 using ServerlessMonitor.Incidents;
+using ServerlessMonitor.Json;
 using ServerlessMonitor.Sweeping;
 
 namespace ServerlessMonitor.Heartbeats;
 
+[JsonConverter(typeof(KebabCaseEnumConverter<HeartbeatOutcome>))]
 public enum HeartbeatOutcome
 {
     Registered,
