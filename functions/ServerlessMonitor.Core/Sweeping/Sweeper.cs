@@ -72,7 +72,11 @@ public sealed partial class Sweeper(
         if (gapStartedAt is { } gapStart)
         {
             LogGap(gapStart, now, report.GivenGrace);
-            await publisher.PublishAsync(GapEvent(gapStart, now, report.GivenGrace), cancellationToken).ConfigureAwait(false);
+            // Only a gap that changed someone's fate is news; one that passed unnoticed stays in the log.
+            if (report.GivenGrace > 0)
+            {
+                await publisher.PublishAsync(GapEvent(gapStart, now, report.GivenGrace), cancellationToken).ConfigureAwait(false);
+            }
         }
         await SaveLastSweepAsync(now, cancellationToken).ConfigureAwait(false);
         if (report.Due > 0)
