@@ -1,15 +1,12 @@
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using ServerlessMonitor.Functions;
 using ServerlessMonitor.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services
-    .AddApplicationInsightsTelemetryWorkerService()
-    .ConfigureFunctionsApplicationInsights();
-builder.Services
+    .AddMonitorTelemetry(builder.Configuration)
     .AddMonitorCore(builder.Configuration)
     .AddServiceBusEventPublisher(builder.Configuration);
 builder.Build().Run();
