@@ -1,4 +1,5 @@
 using Azure;
+using ServerlessMonitor.Restarts;
 
 namespace ServerlessMonitor.Agents;
 
@@ -34,6 +35,12 @@ public sealed record AgentRecord
     public DateOnly? UsageDate { get; init; }
     public long UsageTokens { get; init; }
     public decimal UsageCostUsd { get; init; }
+
+    /// <summary>The agent's own recovery settings (<c>PUT /api/agents/{agent}/policy</c>); unset ones follow the <c>Monitor</c> defaults.</summary>
+    public RecoveryPolicyOverrides? Policy { get; init; }
+
+    /// <summary>Restart history (budget, backoff) and the closed loop of the current incident's restart.</summary>
+    public RestartState Restart { get; init; } = RestartState.Initial;
 
     public ETag ETag { get; init; }
 

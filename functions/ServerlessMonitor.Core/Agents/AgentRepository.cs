@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using ServerlessMonitor.Json;
+using ServerlessMonitor.Restarts;
 using ServerlessMonitor.Storage;
 
 namespace ServerlessMonitor.Agents;
@@ -97,6 +100,9 @@ public sealed class AgentRepository(MonitorTables tables)
         ["UsageTokens"] = r.UsageTokens,
         // Table Storage has no decimal type; the invariant string keeps cents exact.
         ["UsageCostUsd"] = r.UsageCostUsd.ToString(CultureInfo.InvariantCulture),
+        // Restart policy and loop as JSON: read and written with the row, never queried.
+        ["Policy"] = r.Policy is { IsEmpty: false } policy ? JsonSerializer.Serialize(policy, MonitorJsonContext.Default.RecoveryPolicyOverrides) : null,
+        ["Restart"] = ReferenceEquals(r.Restart, RestartState.Initial) ? null : JsonSerializer.Serialize(r.Restart, MonitorJsonContext.Default.RestartState),
     };
 
     internal static AgentRecord FromEntity(TableEntity e) => new()
@@ -122,6 +128,8 @@ public sealed class AgentRepository(MonitorTables tables)
         UsageDate = DateOnly.TryParseExact(e.GetString("UsageDate"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null,
         UsageTokens = e.GetInt64("UsageTokens") ?? 0,
         UsageCostUsd = decimal.TryParse(e.GetString("UsageCostUsd"), NumberStyles.Number, CultureInfo.InvariantCulture, out var cost) ? cost : 0m,
+        Policy = e.GetString("Policy") is { Length: > 0 } policy ? JsonSerializer.Deserialize(policy, MonitorJsonContext.Default.RecoveryPolicyOverrides) : null,
+        Restart = e.GetString("Restart") is { Length: > 0 } restart ? JsonSerializer.Deserialize(restart, MonitorJsonContext.Default.RestartState) ?? RestartState.Initial : RestartState.Initial,
         ETag = e.ETag,
     };
 }

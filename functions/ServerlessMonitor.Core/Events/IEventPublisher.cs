@@ -10,4 +10,10 @@ public interface IEventPublisher
 public interface ISubscriptionHandler
 {
     Task HandleAsync(MonitorEvent monitorEvent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What the consumers call: the message as read, plus its body. A handler that also puts messages of its own on its
+    /// subscription (the alerts side schedules retries there) reads the rest of such a body; the others need not care.
+    /// </summary>
+    Task HandleMessageAsync(MonitorEvent monitorEvent, BinaryData body, CancellationToken cancellationToken) => HandleAsync(monitorEvent, cancellationToken);
 }

@@ -45,6 +45,28 @@ public sealed record EventDetails
 
     /// <summary>For restart events: the command that carries the restart.</summary>
     public string? CommandId { get; init; }
+
+    /// <summary>For restart events: the how-manieth restart of this incident it is (1 = first).</summary>
+    public int? Attempt { get; init; }
+    /// <summary>For restart events: restarts of this agent within its policy's restart window, this one included.</summary>
+    public int? RestartsInWindow { get; init; }
+    /// <summary>Why a restart was suppressed or failed, in a few words (<c>host offline</c>, <c>restart budget exhausted</c>, <c>not opted in</c>, ...).</summary>
+    public string? Reason { get; init; }
+    /// <summary>For <c>restart.failed</c>: what the restart agent or the Docker engine said.</summary>
+    public string? Error { get; init; }
+    /// <summary>When the restart agent restarted the container.</summary>
+    public DateTimeOffset? RestartedAt { get; init; }
+    /// <summary>When the agent's Docker host is offline: its host incident (<c>{host}@{last poll}</c>), shared by all its agents' events meanwhile.</summary>
+    public string? HostIncidentId { get; init; }
+
+    /// <summary>The container as the restart agent found it before restarting it: why it died.</summary>
+    public int? ExitCode { get; init; }
+    public bool? OomKilled { get; init; }
+    /// <summary>Docker health status (<c>healthy</c>, <c>unhealthy</c>, <c>starting</c>) and the output of the last health check.</summary>
+    public string? HealthStatus { get; init; }
+    public string? HealthLog { get; init; }
+    /// <summary>The container's last log lines (stdout and stderr) before the restart.</summary>
+    public string? LogTail { get; init; }
 }
 
 public static class EventTypes

@@ -118,7 +118,7 @@ public sealed partial class QueueEventConsumer(
 
         try
         {
-            await handler.HandleAsync(monitorEvent, cancellationToken).ConfigureAwait(false);
+            await handler.HandleMessageAsync(monitorEvent, message.Body, cancellationToken).ConfigureAwait(false);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

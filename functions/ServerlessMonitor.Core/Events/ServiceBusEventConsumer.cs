@@ -44,7 +44,7 @@ public sealed partial class ServiceBusEventConsumer(ServiceBusClient client, str
             await args.DeadLetterMessageAsync(args.Message, "InvalidEvent", e.Message, args.CancellationToken).ConfigureAwait(false);
             return;
         }
-        await handler.HandleAsync(monitorEvent, args.CancellationToken).ConfigureAwait(false);
+        await handler.HandleMessageAsync(monitorEvent, args.Message.Body, args.CancellationToken).ConfigureAwait(false);
         await args.CompleteMessageAsync(args.Message, args.CancellationToken).ConfigureAwait(false);
     }
 

@@ -5,6 +5,7 @@ using ServerlessMonitor.Agents;
 using ServerlessMonitor.Events;
 using ServerlessMonitor.Incidents;
 using ServerlessMonitor.Json;
+using ServerlessMonitor.Restarts;
 using ServerlessMonitor.Sweeping;
 
 namespace ServerlessMonitor.Heartbeats;
@@ -32,6 +33,7 @@ public sealed partial class HeartbeatService(
     DeadlineIndex index,
     IncidentRepository incidents,
     IEventPublisher publisher,
+    RestartLoop restarts,
     TimeProvider time,
     IOptions<MonitorOptions> options,
     ILogger<HeartbeatService> logger)
@@ -88,6 +90,8 @@ public sealed partial class HeartbeatService(
             next = AgentLifecycle.Recover(next);
             var recovered = AgentEvents.Recovered(current, now);
             await publisher.PublishAsync(recovered, cancellationToken).ConfigureAwait(false);
+            // Closes a restart's loop (restart.succeeded) or withdraws a restart nobody started yet; no I/O for agents never restarted.
+            next = await restarts.OnRecoveryAsync(current, next, now, cancellationToken).ConfigureAwait(false);
             await incidents.CloseAsync(current.Name, current.IncidentId!, now, recovered.Details.DowntimeSeconds ?? 0, cancellationToken).ConfigureAwait(false);
             await index.SetAsync(next.Name, next.Deadline, cancellationToken).ConfigureAwait(false);
             outcome = HeartbeatOutcome.Recovered;

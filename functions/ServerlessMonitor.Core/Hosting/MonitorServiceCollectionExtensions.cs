@@ -20,8 +20,6 @@ namespace ServerlessMonitor.Hosting;
 
 public static class MonitorServiceCollectionExtensions
 {
-    private static readonly TimeSpan AlertCallTimeout = TimeSpan.FromSeconds(15);
-
     /// <summary>The monitor's core services: storage, heartbeats, the sweeper, the event handlers and the HTTP APIs. Settings are validated at start-up.</summary>
     public static IServiceCollection AddMonitorCore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -44,7 +42,6 @@ public static class MonitorServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddOptions<EventBusOptions>().Bind(configuration).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.SectionName));
 
         services.AddSingleton(sp => AzureClients.CreateTableService(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<MonitorTables>();
@@ -52,20 +49,17 @@ public static class MonitorServiceCollectionExtensions
         services.AddSingleton<AgentCache>();
         services.AddSingleton<DeadlineIndex>();
         services.AddSingleton<IncidentRepository>();
-        services.AddSingleton<DeliveryRepository>();
         services.AddSingleton<RestartCommandRepository>();
 
         services.AddSingleton<HeartbeatService>();
         services.AddSingleton<Sweeper>();
-        services.AddSingleton<AlertDispatcher>();
+        services.AddAlerts(configuration);
         services.AddSingleton<RestartRequester>();
+        services.AddRestartLoop(configuration);
 
         services.AddSingleton<HeartbeatApi>();
         services.AddSingleton<AgentsApi>();
         services.AddSingleton<HealthApi>();
-
-        services.AddHttpClient(AlertDispatcher.HttpClientName, client => client.Timeout = AlertCallTimeout)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = AlertCallTimeout });
 
         services.AddHostedService<StorageInitializer>();
         return services;
@@ -76,6 +70,7 @@ public static class MonitorServiceCollectionExtensions
     {
         services.AddSingleton(_ => AzureClients.CreateServiceBus(configuration));
         services.AddSingleton<IEventPublisher, ServiceBusEventPublisher>();
+        services.AddServiceBusAlertWork();
         return services;
     }
 
@@ -97,6 +92,7 @@ public static class MonitorServiceCollectionExtensions
         services.AddSingleton(sp => AzureClients.CreateQueueService(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<EventQueues>();
         services.AddSingleton<IEventPublisher, QueueEventPublisher>();
+        services.AddQueueAlertWork();
         QueueEventConsumer.Register<AlertDispatcher>(services, queues => queues.Alerts);
         QueueEventConsumer.Register<RestartRequester>(services, queues => queues.Restarts);
         return services;

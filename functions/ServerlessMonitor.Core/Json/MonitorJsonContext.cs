@@ -25,6 +25,17 @@ namespace ServerlessMonitor.Json;
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 [JsonSerializable(typeof(Health.HealthReport))]
 [JsonSerializable(typeof(Dictionary<string, string[]>))]
+[JsonSerializable(typeof(Alerts.AlertWorkItem))]
+[JsonSerializable(typeof(Alerts.DeliveriesView))]
+[JsonSerializable(typeof(Restarts.RestartState))]
+[JsonSerializable(typeof(Restarts.RecoveryPolicyOverrides))]
+[JsonSerializable(typeof(Restarts.RecoveryPolicyPayload))]
+[JsonSerializable(typeof(Restarts.RecoveryPolicyView))]
+[JsonSerializable(typeof(Restarts.CommandResult))]
+[JsonSerializable(typeof(Hosts.HostKeyCreated))]
+[JsonSerializable(typeof(Hosts.HostKeyRevoked))]
+[JsonSerializable(typeof(Hosts.HostCommandsResponse))]
+[JsonSerializable(typeof(Hosts.CommandResultResponse))]
 public sealed partial class MonitorJsonContext : JsonSerializerContext;
 
 /// <summary>Enums on the wire are kebab-case words (<c>up</c>, <c>alert-only</c>); numbers are refused so a typo can't become a valid state.</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using ServerlessMonitor.Agents;
 using ServerlessMonitor.Events;
 using ServerlessMonitor.Incidents;
+using ServerlessMonitor.Restarts;
 using ServerlessMonitor.Storage;
 
 namespace ServerlessMonitor.Sweeping;
@@ -24,6 +25,7 @@ public sealed partial class Sweeper(
     DeadlineIndex index,
     IncidentRepository incidents,
     IEventPublisher publisher,
+    RestartLoop restarts,
     TimeProvider time,
     IOptions<SweeperOptions> options,
     ILogger<Sweeper> logger)
@@ -32,7 +34,7 @@ public sealed partial class Sweeper(
     private const string StateRow = "state";
     private const int AttemptsPerEntry = 3;
 
-    private enum Outcome { TimedOut, Announced, Rearmed, Removed, GivenGrace, Contended, Failed }
+    private enum Outcome { TimedOut, Announced, Rearmed, Removed, GivenGrace, Contended, Failed, RestartChecked }
 
     public async Task<SweepReport> SweepAsync(CancellationToken cancellationToken)
     {
@@ -110,6 +112,29 @@ public sealed partial class Sweeper(
                 case null or AgentStatus.Paused:
                     await index.RemoveAsync(entry, cancellationToken).ConfigureAwait(false);
                     return Outcome.Removed;
+
+                // A restart loop is under way: its entry brings the agent back at the loop's next check (backoff over,
+                // command expiry, start-up grace over); the outage itself was announced before the loop began.
+                case AgentStatus.Down when agent.Restart.CheckAt is { } checkAt:
+                    if (checkAt > now)
+                    {
+                        await index.MoveAsync(entry, checkAt, cancellationToken).ConfigureAwait(false);
+                        return Outcome.Rearmed;
+                    }
+                    var checkedAgent = await restarts.CheckAsync(agent, now, cancellationToken).ConfigureAwait(false);
+                    if (checkedAgent is null)
+                    {
+                        continue;
+                    }
+                    if (checkedAgent.Restart.CheckAt is { } nextCheck)
+                    {
+                        await index.MoveAsync(entry, nextCheck, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await index.RemoveAsync(entry, cancellationToken).ConfigureAwait(false);
+                    }
+                    return Outcome.RestartChecked;
 
                 case AgentStatus.Down:
                     await AnnounceAsync(agent, now, cancellationToken).ConfigureAwait(false);

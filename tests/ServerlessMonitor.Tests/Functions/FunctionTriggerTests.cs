@@ -104,6 +104,8 @@ public sealed class FunctionTriggerTests : IAsyncLifetime
         await _core.BeatAsync("restartable", host: "docker-3");
         _core.Time.Advance(TimeSpan.FromSeconds(121));
         await _core.Sweeper.SweepAsync(CancellationToken.None);
+        // Restarts go only to hosts whose restart agent is polling (docs/restarts.md); this one just polled.
+        await _core.Services.GetRequiredService<ServerlessMonitor.Hosts.HostRepository>().RecordPollAsync("docker-3", _core.Time.GetUtcNow(), 5, null, CancellationToken.None);
         var body = Encoding.UTF8.GetString(_core.Bus.Sender.Sent.Single().Body);
         var function = new RestartsFunction(_core.Services.GetRequiredService<RestartRequester>());
 

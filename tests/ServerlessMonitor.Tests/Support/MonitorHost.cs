@@ -52,6 +52,8 @@ public sealed class MonitorHost : IAsyncDisposable
             ["SweepSchedule"] = "* * * * * *",
             ["Monitor:MinTimeoutSeconds"] = "1",
             ["Alerts:AllowHttp"] = "true",
+            // Test receivers listen on loopback, which alert requests may not reach by default (SSRF guard).
+            ["Alerts:AllowedNetworks:0"] = "127.0.0.0/8",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
