@@ -61,6 +61,18 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
     resource restarts 'subscriptions' = {
       name: 'restarts'
       properties: subscriptionProperties
+
+      // Alert retries, grouped flushes and reminders are scheduled on the topic with audience=alerts; the restarts
+      // side would only discard them, so they are not delivered to it at all.
+      resource onlyEventsForEveryone 'rules' = {
+        name: '$Default'
+        properties: {
+          filterType: 'SqlFilter'
+          sqlFilter: {
+            sqlExpression: 'audience IS NULL'
+          }
+        }
+      }
     }
   }
 }

@@ -66,16 +66,9 @@ public sealed class DeadlineIndex(MonitorTables tables)
         }
     }
 
-    public async Task RemoveAsync(DeadlineEntry entry, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await tables.Deadlines.DeleteEntityAsync(entry.PartitionKey, entry.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException e) when (e.IsNotFound())
-        {
-        }
-    }
+    /// <summary>Removes <paramref name="entry"/>; an entry already gone is fine (the Tables SDK answers 404 on delete without throwing).</summary>
+    public Task RemoveAsync(DeadlineEntry entry, CancellationToken cancellationToken) =>
+        tables.Deadlines.DeleteEntityAsync(entry.PartitionKey, entry.RowKey, ETag.All, cancellationToken);
 
     internal static TableEntity ToEntity(DeadlineEntry entry) => new(entry.PartitionKey, entry.RowKey)
     {

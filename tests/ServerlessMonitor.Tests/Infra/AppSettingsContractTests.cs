@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServerlessMonitor.Alerts;
 using ServerlessMonitor.Events;
 using ServerlessMonitor.Storage;
 
@@ -130,6 +131,20 @@ public sealed class AppSettingsContractTests
             Assert.True(properties.GetProperty("deadLetteringOnMessageExpiration").GetBoolean());
             Assert.True(properties.TryGetProperty("maxDeliveryCount", out _), "Subscriptions need a bounded maxDeliveryCount.");
         }
+    }
+
+    [Fact]
+    public void RestartsSubscriptionDoesNotReceiveScheduledAlertWork()
+    {
+        var rule = Assert.Single(Template.Resources("Microsoft.ServiceBus/namespaces/topics/subscriptions/rules")).Resource;
+        Assert.Contains("restarts", rule.GetProperty("name").GetString(), StringComparison.Ordinal);
+        Assert.Equal("audience IS NULL", rule.GetProperty("properties").GetProperty("sqlFilter").GetProperty("sqlExpression").GetString());
+
+        // What the filter keys on: scheduled alert work carries the property, events do not.
+        var work = ServiceBusAlertWorkScheduler.ToMessage(AlertWorkItem.Create(new AlertWork { Kind = AlertWorkKind.Deliver }, DateTimeOffset.UnixEpoch));
+        Assert.True(work.ApplicationProperties.ContainsKey("audience"));
+        var outage = ServiceBusEventPublisher.ToMessage(new MonitorEvent { Id = "1", Type = EventTypes.AgentTimedOut, Time = DateTimeOffset.UnixEpoch });
+        Assert.False(outage.ApplicationProperties.ContainsKey("audience"));
     }
 
     [Fact]
