@@ -255,9 +255,17 @@ public sealed partial class RestartLoop(
                 await publisher.PublishAsync(RestartEvents.Requested(agent, command, policy, requested.History.Count, now), cancellationToken).ConfigureAwait(false);
                 await index.SetAsync(agent.Name, command.ExpiresAt, cancellationToken).ConfigureAwait(false);
                 var stored = await CommitAsync(agent, requested, cancellationToken).ConfigureAwait(false);
-                if (stored is not null)
+                if (stored is null)
                 {
-                    LogRequested(agent.Name, command.Host, command.Id, attempt, requested.History.Count);
+                    return null;
+                }
+                LogRequested(agent.Name, command.Host, command.Id, attempt, requested.History.Count);
+                // A fast restart agent may have leased and finished the command before this commit; its result then
+                // found no loop waiting for it (CompleteAsync), so take it in here.
+                var latest = await commands.GetAsync(command.Host, command.Id, cancellationToken).ConfigureAwait(false);
+                if (latest?.Status is CommandStatus.Succeeded or CommandStatus.Failed or CommandStatus.Skipped)
+                {
+                    return await ApplyResultToAsync(stored, latest, now, cancellationToken).ConfigureAwait(false) ?? stored;
                 }
                 return stored;
         }

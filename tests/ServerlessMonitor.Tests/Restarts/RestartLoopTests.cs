@@ -46,6 +46,35 @@ public sealed class RestartLoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Result_that_arrives_before_the_loop_commits_its_request_is_still_taken_in()
+    {
+        var outage = await GoDownAsync("quick-host");
+        var agent = await _core.AgentAsync("quick-host");
+        // An earlier try of this step wrote the command and died before committing the agent row; meanwhile a fast
+        // restart agent leased the command and reported that the container had exited on purpose.
+        var now = _core.Time.GetUtcNow();
+        await Commands.TryAddAsync(new RestartCommand
+        {
+            Id = RestartLoop.CommandIdFor(outage.IncidentId!, 1),
+            Host = Host,
+            Agent = agent.Name,
+            Container = agent.Container,
+            IncidentId = outage.IncidentId!,
+            Attempt = 1,
+            Status = CommandStatus.Skipped,
+            Result = new CommandResult { Outcome = CommandOutcome.Skipped, Reason = RestartEvents.ReasonExitedCleanly, ExitCode = 0 },
+            CreatedAt = now,
+            CompletedAt = now,
+            ExpiresAt = now.AddSeconds(60),
+        }, CancellationToken.None);
+
+        await Requester.HandleAsync(outage, CancellationToken.None);
+
+        Assert.Single(_core.PublishedOfType(EventTypes.RestartSuppressed));
+        Assert.Equal(RestartPhase.Suppressed, (await _core.AgentAsync("quick-host")).Restart.Phase);
+    }
+
+    [Fact]
     public async Task Restart_counts_as_successful_when_the_first_heartbeat_follows_within_the_grace()
     {
         var outage = await GoDownAsync("phoenix");
