@@ -1,12 +1,8 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 using ServerlessMonitor.Functions;
-using ServerlessMonitor.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services
-    .AddMonitorTelemetry(builder.Configuration)
-    .AddMonitorCore(builder.Configuration)
-    .AddServiceBusEventPublisher(builder.Configuration);
+builder.Services.AddServerlessMonitorFunctions(builder.Configuration);
 builder.Build().Run();
