@@ -85,10 +85,13 @@ public sealed partial class QueueEventConsumer(
             {
                 return;
             }
-            catch (RequestFailedException e)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                LogReceiveFailed(queue.Name, e.Status, e.ErrorCode);
+                // Storage is unreachable or failing (the SDK gives up with an AggregateException after its retries):
+                // keep polling, at the slowest idle pace, until it is back; the messages wait in the queue meanwhile.
+                LogReceiveFailed(e, queue.Name, e.GetType().Name);
                 messages = [];
+                idle = options.MaxIdleDelay;
             }
 
             if (messages.Length == 0)
@@ -146,10 +149,10 @@ public sealed partial class QueueEventConsumer(
             await poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken).ConfigureAwait(false);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
             // The message stays in its queue and is tried again; nothing is lost.
-            LogPoisonFailed(queue.Name, message.MessageId, e.Status);
+            LogPoisonFailed(e, queue.Name, message.MessageId);
         }
     }
 
@@ -164,8 +167,8 @@ public sealed partial class QueueEventConsumer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving from queue {Queue} failed with {Status} {ErrorCode}; retrying")]
-    private partial void LogReceiveFailed(string queue, int status, string? errorCode);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving from queue {Queue} failed ({ExceptionType}); retrying")]
+    private partial void LogReceiveFailed(Exception exception, string queue, string exceptionType);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} in queue {Queue} is not a monitor event and was moved to the poison queue: {Reason}")]
     private partial void LogInvalidMessage(string queue, string messageId, string reason);
@@ -176,8 +179,8 @@ public sealed partial class QueueEventConsumer(
     [LoggerMessage(Level = LogLevel.Error, Message = "Handling {EventType} {EventId} for agent {Agent} from queue {Queue} failed {DeliveryCount} times; moved to the poison queue")]
     private partial void LogGivingUp(Exception exception, string queue, string eventType, string eventId, string? agent, long deliveryCount);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Moving message {MessageId} of queue {Queue} to its poison queue failed with {Status}; it stays in its queue")]
-    private partial void LogPoisonFailed(string queue, string messageId, int status);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Moving message {MessageId} of queue {Queue} to its poison queue failed; it stays in its queue")]
+    private partial void LogPoisonFailed(Exception exception, string queue, string messageId);
 
     /// <summary>Registers a consumer of <paramref name="subscription"/> that hands events to <typeparamref name="THandler"/>.</summary>
     public static void Register<THandler>(IServiceCollection services, Func<EventQueues, QueueClient> subscription) where THandler : class, ISubscriptionHandler

@@ -46,7 +46,7 @@ internal sealed partial class StorageInitializer(IServiceProvider services, Time
                 _ready.TrySetResult();
                 return;
             }
-            catch (Exception e) when (e is RequestFailedException or HttpRequestException or TimeoutException or AggregateException)
+            catch (Exception e) when (e is not OutOfMemoryException && !stoppingToken.IsCancellationRequested)
             {
                 LogNotReady(e.GetType().Name, (e as RequestFailedException)?.Status);
                 _ready.TrySetResult();

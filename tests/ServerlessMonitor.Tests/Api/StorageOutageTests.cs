@@ -2,13 +2,17 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using ServerlessMonitor.Tests.Support;
 
 namespace ServerlessMonitor.Tests.Api;
 
 /// <summary>Pull the plug on storage: the API answers 503 problems (retry later), never 500, and health says so.</summary>
-public sealed class StorageOutageTests : IAsyncLifetime
+public sealed class StorageOutageTests : IAsyncLifetime, IDisposable
 {
+    private readonly RecordingLoggerProvider _logs = new();
     private MonitorHost _host = null!;
 
     public async Task InitializeAsync()
@@ -20,10 +24,14 @@ public sealed class StorageOutageTests : IAsyncLifetime
         probe.Stop();
         var deadStorage = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
             $"TableEndpoint=http://127.0.0.1:{deadPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{deadPort}/devstoreaccount1;";
-        _host = await MonitorHost.StartAsync(new Dictionary<string, string?> { ["MonitorStorage"] = deadStorage });
+        _host = await MonitorHost.StartAsync(
+            new Dictionary<string, string?> { ["MonitorStorage"] = deadStorage, ["Queues:MaxIdleDelay"] = "00:00:00.200" },
+            services => services.AddSingleton<ILoggerProvider>(_logs));
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    public void Dispose() => _logs.Dispose();
 
     [Fact]
     public async Task Heartbeat_during_a_storage_outage_gets_503_with_retry_after()
@@ -32,6 +40,15 @@ public sealed class StorageOutageTests : IAsyncLifetime
 
         await HeartbeatApiTests.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, "storage-unavailable");
         Assert.NotNull(response.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task Host_keeps_running_while_its_event_consumers_cannot_reach_storage()
+    {
+        await Eventually.TrueAsync(() => _logs.Count("Receiving from queue") >= 4, TimeSpan.FromSeconds(30), "the queue consumers to fail a few receives");
+
+        Assert.False(_host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await _host.Client.GetAsync("api/health")).StatusCode);
     }
 
     [Fact]
