@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using Azure.Messaging.ServiceBus;
 using ServerlessMonitor.Agents;
 using ServerlessMonitor.Alerts;
 using ServerlessMonitor.Events;
@@ -16,9 +17,10 @@ using ServerlessMonitor.Tests.Support;
 namespace ServerlessMonitor.Tests.Alerts;
 
 /// <summary>
-/// The alerts side as the hosts wire it (AddMonitorCore), on real Azurite tables under its own prefix, sending real HTTP
-/// to receivers on 127.0.0.1, with a fake clock. Scheduled alerts work is recorded instead of queued; the test runs it
-/// when the fake clock says it is due, through the same body round trip the transports use.
+/// The alerts side as the Functions app wires it (AddMonitorCore with the Service Bus transport), on real Azurite tables
+/// under its own prefix, sending real HTTP to receivers on 127.0.0.1, with a fake clock. Service Bus is replaced at its
+/// SDK seam: scheduled alerts work is recorded as the scheduled messages it becomes, and the test runs each when the
+/// fake clock says it is due, through the same body round trip the transports use.
 /// </summary>
 public sealed class AlertsHarness : IAsyncDisposable
 {
@@ -55,6 +57,7 @@ public sealed class AlertsHarness : IAsyncDisposable
             ["Alerts:AllowHttp"] = "true",
             ["Alerts:AllowedNetworks:0"] = "127.0.0.0/8",
             ["Alerts:GroupingSeconds"] = "0",
+            ["ServiceBusConnection:fullyQualifiedNamespace"] = "test.servicebus.windows.net",
         };
         foreach (var (key, value) in settings)
         {
@@ -63,16 +66,16 @@ public sealed class AlertsHarness : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
 
         var time = new FakeTimeProvider(Start);
-        var work = new RecordingWorkScheduler();
+        var bus = new RecordingServiceBusClient();
         var logs = new CapturedLogs();
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
         services.AddSingleton<TimeProvider>(time);
-        services.AddMonitorCore(configuration);
-        services.AddSingleton<IAlertWorkScheduler>(work);
-        services.AddSingleton<IEventPublisher, NoPublisher>();
+        services.AddMonitorCore(configuration).AddServiceBusEventPublisher(configuration);
+        services.AddSingleton<ServiceBusClient>(bus);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         await provider.GetRequiredService<MonitorTables>().CreateAllAsync(CancellationToken.None);
+        var work = new RecordingWorkScheduler(bus.Sender, provider.GetRequiredService<IAlertWorkScheduler>());
         return new AlertsHarness(provider, time, work, logs, config["MonitorStorage:TablePrefix"]!);
     }
 
@@ -121,48 +124,48 @@ public sealed class AlertsHarness : IAsyncDisposable
         await Deliveries.GetAsync(deliveryId, channel, CancellationToken.None) ?? throw new InvalidOperationException($"No delivery {deliveryId} to {channel}.");
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
-
-    private sealed class NoPublisher : IEventPublisher
-    {
-        public Task PublishAsync(MonitorEvent monitorEvent, CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
 
-/// <summary>Records alerts work instead of queueing it.</summary>
-public sealed class RecordingWorkScheduler : IAlertWorkScheduler
+/// <summary>
+/// The alerts work the real scheduler put on the (recorded) Service Bus topic, read back as work items; each is handed
+/// out once by <see cref="TakeDue"/>, as the subscription would deliver it at its scheduled time.
+/// </summary>
+public sealed class RecordingWorkScheduler(RecordingSender sender, IAlertWorkScheduler scheduler)
 {
-    private readonly ConcurrentQueue<AlertWorkItem> _all = new();
-    private readonly List<AlertWorkItem> _pending = [];
+    private readonly HashSet<int> _taken = [];
 
-    public IReadOnlyList<AlertWorkItem> All => [.. _all];
+    /// <summary>Every work item scheduled so far, in order.</summary>
+    public IReadOnlyList<AlertWorkItem> All => [.. Scheduled().Select(s => s.Item)];
 
-    public Task ScheduleAsync(AlertWorkItem item, CancellationToken cancellationToken)
-    {
-        _all.Enqueue(item);
-        lock (_pending)
-        {
-            _pending.Add(item);
-        }
-        return Task.CompletedTask;
-    }
+    /// <summary>Schedules <paramref name="item"/> again through the real scheduler, as a repeated schedule would.</summary>
+    public Task ScheduleAsync(AlertWorkItem item, CancellationToken cancellationToken) => scheduler.ScheduleAsync(item, cancellationToken);
 
     public List<AlertWorkItem> TakeDue(DateTimeOffset now)
     {
-        lock (_pending)
+        lock (_taken)
         {
-            var due = _pending.Where(i => i.Time <= now).OrderBy(i => i.Time).ToList();
-            _pending.RemoveAll(due.Contains);
-            return due;
+            var due = Pending().Where(s => s.Item.Time <= now).OrderBy(s => s.Item.Time).ToList();
+            _taken.UnionWith(due.Select(s => s.Index));
+            return [.. due.Select(s => s.Item)];
         }
     }
 
     public DateTimeOffset? NextDue()
     {
-        lock (_pending)
+        lock (_taken)
         {
-            return _pending.Count == 0 ? null : _pending.Min(i => i.Time);
+            var pending = Pending().ToList();
+            return pending.Count == 0 ? null : pending.Min(s => s.Item.Time);
         }
     }
+
+    private IEnumerable<(int Index, AlertWorkItem Item)> Pending() => Scheduled().Where(s => !_taken.Contains(s.Index));
+
+    private IEnumerable<(int Index, AlertWorkItem Item)> Scheduled() =>
+        sender.Sent
+            .Select((message, index) => (Index: index, Message: message))
+            .Where(m => m.Message.Subject == AlertWorkItem.MessageType)
+            .Select(m => (m.Index, AlertWorkItem.Parse(m.Message.Body)));
 }
 
 /// <summary>Every log line the harness wrote, formatted, with exceptions: to prove no secret ever reaches a log.</summary>

@@ -1,9 +1,11 @@
 using Azure.Storage.Queues;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ServerlessMonitor.Agents;
 using ServerlessMonitor.Events;
 using ServerlessMonitor.Heartbeats;
+using ServerlessMonitor.Restarts;
 using ServerlessMonitor.Storage;
 using ServerlessMonitor.Sweeping;
 using ServerlessMonitor.Tests.Support;
@@ -99,19 +101,13 @@ public sealed class StorageConcurrencyTests : IAsyncLifetime
         await queue.CreateAsync();
         await poison.CreateAsync();
         await queue.SendMessageAsync(BinaryData.FromString("this is not an event"));
-        var consumer = new QueueEventConsumer(queue, poison, new RefusingHandler(), new QueueConsumerOptions(), TimeProvider.System, NullLogger<QueueEventConsumer>.Instance);
+        await using var core = await CoreHarness.StartAsync();
+        var consumer = new QueueEventConsumer(queue, poison, core.Services.GetRequiredService<RestartRequester>(), new QueueConsumerOptions(), TimeProvider.System, NullLogger<QueueEventConsumer>.Instance);
 
         var message = (await queue.ReceiveMessageAsync()).Value;
         await consumer.ProcessAsync(message, CancellationToken.None);
 
         Assert.Equal("this is not an event", (await poison.ReceiveMessageAsync()).Value.Body.ToString());
         Assert.Null((await queue.PeekMessageAsync()).Value);
-    }
-
-    /// <summary>Never reached for an invalid message; fails the test if it is.</summary>
-    private sealed class RefusingHandler : ISubscriptionHandler
-    {
-        public Task HandleAsync(MonitorEvent monitorEvent, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("An invalid message must not reach the handler.");
     }
 }

@@ -42,7 +42,9 @@ public sealed class CoreHarness : IAsyncDisposable
     public DeadlineIndex Index => _services.GetRequiredService<DeadlineIndex>();
 
     /// <summary>Events published so far, decoded from the Service Bus messages.</summary>
-    public List<MonitorEvent> Published => [.. Bus.Sender.Sent.Select(m => EventSerializer.Deserialize(m.Body.ToArray()))];
+    public List<MonitorEvent> Published => [.. Bus.Sender.Sent
+        .Where(m => m.Subject != ServerlessMonitor.Alerts.AlertWorkItem.MessageType)
+        .Select(m => EventSerializer.Deserialize(m.Body.ToArray()))];
 
     public List<MonitorEvent> PublishedOfType(string type) => [.. Published.Where(e => e.Type == type)];
 

@@ -37,12 +37,26 @@ public sealed class RecordingSender : ServiceBusSender
 
     public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
     {
+        ThrowIfFailing();
+        _sent.Enqueue(message);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Recorded like a send, with <see cref="ServiceBusMessage.ScheduledEnqueueTime"/> set as Service Bus would.</summary>
+    public override Task<long> ScheduleMessageAsync(ServiceBusMessage message, DateTimeOffset scheduledEnqueueTime, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFailing();
+        message.ScheduledEnqueueTime = scheduledEnqueueTime;
+        _sent.Enqueue(message);
+        return Task.FromResult((long)_sent.Count);
+    }
+
+    private void ThrowIfFailing()
+    {
         if (Interlocked.Decrement(ref _failuresLeft) >= 0)
         {
             throw new ServiceBusException("Simulated outage", ServiceBusFailureReason.ServiceTimeout);
         }
-        _sent.Enqueue(message);
-        return Task.CompletedTask;
     }
 
     // Nothing to close: no connection was ever opened.
