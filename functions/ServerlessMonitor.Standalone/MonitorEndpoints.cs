@@ -22,6 +22,7 @@ public static class MonitorEndpoints
         keyed.MapMethods("/heartbeat/{agent}", ["GET", "POST"], (string agent, HttpRequest request, HeartbeatApi heartbeats, CancellationToken ct) => heartbeats.PingAsync(agent, request, ct));
         keyed.MapGet("/agents", (AgentsApi agents, CancellationToken ct) => agents.ListAsync(ct));
         keyed.MapGet("/agents/{agent}", (string agent, AgentsApi agents, CancellationToken ct) => agents.GetAsync(agent, ct));
+        keyed.MapGet("/agents/{agent}/usage", (string agent, HttpRequest request, AgentsApi agents, CancellationToken ct) => agents.UsageAsync(agent, request.Query["days"], ct));
         keyed.MapGet("/deliveries", (HttpRequest request, DeliveriesApi deliveries, CancellationToken ct) => deliveries.ListAsync(request.Query["status"], request.Query["limit"], ct));
 
         // Restarts (docs/restarts.md): admin routes take the API key; restart agents present their host key, checked by HostsApi.

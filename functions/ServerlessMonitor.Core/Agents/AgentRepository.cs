@@ -75,6 +75,21 @@ public sealed class AgentRepository(MonitorTables tables)
         await tables.Agents.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The agent's finished days of usage from <paramref name="from"/> on, oldest first: one range query in its partition.</summary>
+    public async IAsyncEnumerable<DailyUsage> ListDailyUsageAsync(string name, DateOnly from, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // '.' sorts right after '-', so this bound ends the "usage-" rows.
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {name} and RowKey ge {UsageRowKey(from)} and RowKey lt {"usage."}");
+        await foreach (var entity in tables.Agents.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (DateOnly.TryParseExact(entity.RowKey["usage-".Length..], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            {
+                var cost = decimal.TryParse(entity.GetString("CostUsd"), NumberStyles.Number, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0m;
+                yield return new DailyUsage(day, entity.GetInt64("Tokens") ?? 0, cost);
+            }
+        }
+    }
+
     internal static string UsageRowKey(DateOnly day) => "usage-" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     internal static TableEntity ToEntity(AgentRecord r) => new(r.Name, RowKey)

@@ -21,6 +21,7 @@ namespace ServerlessMonitor.Json;
 [JsonSerializable(typeof(HeartbeatResponse))]
 [JsonSerializable(typeof(AgentView))]
 [JsonSerializable(typeof(AgentView[]))]
+[JsonSerializable(typeof(UsageView))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]
 [JsonSerializable(typeof(Health.HealthReport))]
