@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,7 +24,8 @@ public sealed class HeartbeatApi(HeartbeatService service, IOptions<MonitorOptio
     public Task<ApiResponse> PostAsync(HttpRequest request, CancellationToken cancellationToken) =>
         ApiErrors.GuardAsync(async () =>
         {
-            var (payload, problem) = await ReadPayloadAsync(request, cancellationToken).ConfigureAwait(false);
+            var (payload, problem) = await JsonBody.ReadAsync(request, MonitorJsonContext.Default.HeartbeatPayload, HeartbeatValidator.MaxBodyBytes, "heartbeat",
+                "The body is empty. Send a JSON object such as {\"agent\":\"my-agent\"}, or ping /api/heartbeat/{agent} without a body.", cancellationToken).ConfigureAwait(false);
             return problem ?? await RecordAsync(payload!, cancellationToken).ConfigureAwait(false);
         }, logger, cancellationToken);
 
@@ -62,54 +61,4 @@ public sealed class HeartbeatApi(HeartbeatService service, IOptions<MonitorOptio
             agent.IntervalSeconds, agent.TimeoutSeconds, agent.IncidentId);
         return ApiResponse.Json(StatusCodes.Status200OK, body, MonitorJsonContext.Default.HeartbeatResponse);
     }
-
-    internal static async Task<(HeartbeatPayload? Payload, ApiResponse? Problem)> ReadPayloadAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > HeartbeatValidator.MaxBodyBytes)
-        {
-            return (null, TooLarge());
-        }
-        var buffer = ArrayPool<byte>.Shared.Rent(HeartbeatValidator.MaxBodyBytes + 1);
-        try
-        {
-            var length = 0;
-            int read;
-            while (length <= HeartbeatValidator.MaxBodyBytes
-                && (read = await request.Body.ReadAsync(buffer.AsMemory(length, HeartbeatValidator.MaxBodyBytes + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                length += read;
-            }
-            if (length > HeartbeatValidator.MaxBodyBytes)
-            {
-                return (null, TooLarge());
-            }
-            if (length == 0)
-            {
-                return (null, Malformed("The body is empty. Send a JSON object such as {\"agent\":\"my-agent\"}, or ping /api/heartbeat/{agent} without a body."));
-            }
-            try
-            {
-                var payload = JsonSerializer.Deserialize(buffer.AsSpan(0, length), MonitorJsonContext.Default.HeartbeatPayload);
-                return payload is null
-                    ? (null, Malformed("The body must be a JSON object, not null."))
-                    : (payload, null);
-            }
-            catch (JsonException e)
-            {
-                var where = e.Path is { Length: > 1 } path ? $"The value at {path} has the wrong type or format" : "The body is not a valid JSON object";
-                return (null, Malformed($"{where} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."));
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private static ApiResponse TooLarge() =>
-        ApiResponse.Problem(StatusCodes.Status400BadRequest, "The body is too large",
-            $"A heartbeat body may be at most {HeartbeatValidator.MaxBodyBytes} bytes.", ProblemTypes.BodyTooLarge);
-
-    private static ApiResponse Malformed(string detail) =>
-        ApiResponse.Problem(StatusCodes.Status400BadRequest, "The body is not a valid heartbeat", detail, ProblemTypes.MalformedJson);
 }

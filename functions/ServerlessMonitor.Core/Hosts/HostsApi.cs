@@ -164,7 +164,7 @@ public sealed partial class HostsApi(
             {
                 return ApiResponse.ValidationProblem(new Dictionary<string, string[]> { ["id"] = ["A command id is a UUID as handed out by GET /api/hosts/{host}/commands."] });
             }
-            var (result, problem) = await JsonBody.ReadAsync(request, MonitorJsonContext.Default.CommandResult, MaxResultBytes, cancellationToken).ConfigureAwait(false);
+            var (result, problem) = await JsonBody.ReadAsync(request, MonitorJsonContext.Default.CommandResult, MaxResultBytes, "command result", "The body is empty; send the command's result as a JSON object.", cancellationToken).ConfigureAwait(false);
             if (problem is not null)
             {
                 return problem;

@@ -89,7 +89,7 @@ public sealed class RecoveryPolicyApi(AgentRepository agents, TimeProvider time,
             {
                 return InvalidName();
             }
-            var (payload, problem) = await JsonBody.ReadAsync(request, MonitorJsonContext.Default.RecoveryPolicyPayload, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+            var (payload, problem) = await JsonBody.ReadAsync(request, MonitorJsonContext.Default.RecoveryPolicyPayload, MaxBodyBytes, "recovery policy", "The body is empty; send a JSON object of policy fields.", cancellationToken).ConfigureAwait(false);
             if (problem is not null)
             {
                 return problem;
