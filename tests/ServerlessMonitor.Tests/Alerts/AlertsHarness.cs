@@ -26,57 +26,40 @@ public sealed class AlertsHarness : IAsyncDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 12, 4, 2, 1, 34, TimeSpan.Zero);
 
-    private readonly ServiceProvider _services;
+    private readonly CoreHarness _core;
 
-    private AlertsHarness(ServiceProvider services, FakeTimeProvider time, RecordingWorkScheduler work, CapturedLogs logs, string prefix)
+    private AlertsHarness(CoreHarness core, RecordingLoggerProvider logs)
     {
-        _services = services;
-        Prefix = prefix;
-        Time = time;
-        Work = work;
+        _core = core;
         Logs = logs;
+        Work = new RecordingWorkScheduler(core.Bus.Sender, core.Services.GetRequiredService<IAlertWorkScheduler>());
     }
 
     /// <summary>The table prefix: another harness given the same one sees the same stored state.</summary>
-    public string Prefix { get; }
-    public FakeTimeProvider Time { get; }
+    public string Prefix => _core.Prefix;
+    public FakeTimeProvider Time => _core.Time;
     public RecordingWorkScheduler Work { get; }
-    public CapturedLogs Logs { get; }
-    public IServiceProvider Services => _services;
-    public AlertDispatcher Dispatcher => _services.GetRequiredService<AlertDispatcher>();
-    public DeliveryRepository Deliveries => _services.GetRequiredService<DeliveryRepository>();
-    public AgentRepository Agents => _services.GetRequiredService<AgentRepository>();
+    public RecordingLoggerProvider Logs { get; }
+    public IServiceProvider Services => _core.Services;
+    public AlertDispatcher Dispatcher => Services.GetRequiredService<AlertDispatcher>();
+    public DeliveryRepository Deliveries => Services.GetRequiredService<DeliveryRepository>();
+    public AgentRepository Agents => _core.Agents;
 
     /// <param name="settings">Configuration keys, e.g. <c>Alerts:Channels:hook:Url</c>. Loopback receivers are allowed; grouping is off unless set.</param>
     public static async Task<AlertsHarness> StartAsync(IDictionary<string, string?> settings)
     {
         var config = new Dictionary<string, string?>
         {
-            ["MonitorStorage"] = TestStorage.ConnectionString,
-            ["MonitorStorage:TablePrefix"] = TestStorage.NewPrefix(),
             ["Alerts:AllowHttp"] = "true",
             ["Alerts:AllowedNetworks:0"] = "127.0.0.0/8",
             ["Alerts:GroupingSeconds"] = "0",
-            ["ServiceBusConnection:fullyQualifiedNamespace"] = "test.servicebus.windows.net",
         };
         foreach (var (key, value) in settings)
         {
             config[key] = value;
         }
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(config).Build();
-
-        var time = new FakeTimeProvider(Start);
-        var bus = new RecordingServiceBusClient();
-        var logs = new CapturedLogs();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
-        services.AddSingleton<TimeProvider>(time);
-        services.AddMonitorCore(configuration).AddServiceBusEventPublisher(configuration);
-        services.AddSingleton<ServiceBusClient>(bus);
-        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
-        await provider.GetRequiredService<MonitorTables>().CreateAllAsync(CancellationToken.None);
-        var work = new RecordingWorkScheduler(bus.Sender, provider.GetRequiredService<IAlertWorkScheduler>());
-        return new AlertsHarness(provider, time, work, logs, config["MonitorStorage:TablePrefix"]!);
+        var logs = new RecordingLoggerProvider();
+        return new AlertsHarness(await CoreHarness.StartAsync(config, Start, logs), logs);
     }
 
     /// <summary>Hands an event to the alerts subscription as a transport would (message body included).</summary>
@@ -115,7 +98,7 @@ public sealed class AlertsHarness : IAsyncDisposable
 
     public async Task<DeliveriesView> ListDeliveriesAsync(string? status = null)
     {
-        var response = await _services.GetRequiredService<DeliveriesApi>().ListAsync(status, null, CancellationToken.None);
+        var response = await Services.GetRequiredService<DeliveriesApi>().ListAsync(status, null, CancellationToken.None);
         Assert.Equal(200, response.StatusCode);
         return Assert.IsType<DeliveriesView>(response.Body);
     }
@@ -123,7 +106,11 @@ public sealed class AlertsHarness : IAsyncDisposable
     public async Task<DeliveryRecord> DeliveryAsync(string deliveryId, string channel) =>
         await Deliveries.GetAsync(deliveryId, channel, CancellationToken.None) ?? throw new InvalidOperationException($"No delivery {deliveryId} to {channel}.");
 
-    public ValueTask DisposeAsync() => _services.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        Logs.Dispose();
+    }
 }
 
 /// <summary>
@@ -166,30 +153,6 @@ public sealed class RecordingWorkScheduler(RecordingSender sender, IAlertWorkSch
             .Select((message, index) => (Index: index, Message: message))
             .Where(m => m.Message.Subject == AlertWorkItem.MessageType)
             .Select(m => (m.Index, AlertWorkItem.Parse(m.Message.Body)));
-}
-
-/// <summary>Every log line the harness wrote, formatted, with exceptions: to prove no secret ever reaches a log.</summary>
-public sealed class CapturedLogs : ILoggerProvider
-{
-    private readonly ConcurrentQueue<string> _lines = new();
-
-    public IReadOnlyList<string> Lines => [.. _lines];
-
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
-    }
 }
 
 /// <summary>Realistic events, built the way the sweeper and heartbeat path build them.</summary>

@@ -22,14 +22,17 @@ public sealed class CoreHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    private CoreHarness(ServiceProvider services, FakeTimeProvider time, RecordingServiceBusClient bus, CountingPolicy storageRequests)
+    private CoreHarness(ServiceProvider services, string prefix, FakeTimeProvider time, RecordingServiceBusClient bus, CountingPolicy storageRequests)
     {
         _services = services;
+        Prefix = prefix;
         Time = time;
         Bus = bus;
         StorageRequests = storageRequests;
     }
 
+    /// <summary>The table prefix: another harness given the same one (setting <c>MonitorStorage:TablePrefix</c>) sees the same stored state.</summary>
+    public string Prefix { get; }
     public FakeTimeProvider Time { get; }
     public RecordingServiceBusClient Bus { get; }
     public CountingPolicy StorageRequests { get; }
@@ -48,7 +51,8 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public List<MonitorEvent> PublishedOfType(string type) => [.. Published.Where(e => e.Type == type)];
 
-    public static async Task<CoreHarness> StartAsync(IDictionary<string, string?>? settings = null, DateTimeOffset? start = null)
+    /// <param name="logs">Receives every log message (any level) when given; otherwise only warnings are logged, nowhere.</param>
+    public static async Task<CoreHarness> StartAsync(IDictionary<string, string?>? settings = null, DateTimeOffset? start = null, RecordingLoggerProvider? logs = null)
     {
         var config = new Dictionary<string, string?>
         {
@@ -67,7 +71,14 @@ public sealed class CoreHarness : IAsyncDisposable
         var counting = new CountingPolicy();
 
         var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        services.AddLogging(b =>
+        {
+            b.SetMinimumLevel(logs is null ? LogLevel.Warning : LogLevel.Debug);
+            if (logs is not null)
+            {
+                b.AddProvider(logs);
+            }
+        });
         services.AddSingleton<TimeProvider>(time);
         services.AddMonitorCore(configuration).AddServiceBusEventPublisher(configuration);
         services.AddSingleton<ServiceBusClient>(bus);
@@ -79,7 +90,7 @@ public sealed class CoreHarness : IAsyncDisposable
         });
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         await provider.GetRequiredService<MonitorTables>().CreateAllAsync(CancellationToken.None);
-        return new CoreHarness(provider, time, bus, counting);
+        return new CoreHarness(provider, config["MonitorStorage:TablePrefix"]!, time, bus, counting);
     }
 
     public Task<HeartbeatResult> BeatAsync(string agent, ReportedStatus status = ReportedStatus.Ok, int? timeoutSeconds = null, string? message = null, string? host = null) =>
