@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Azure.Messaging.ServiceBus;
 using Azure.Storage.Queues;
@@ -29,7 +28,7 @@ public sealed class AlertWorkTransportTests
     [Fact]
     public async Task Service_bus_schedules_the_work_on_the_topic_with_a_stable_id_and_an_alerts_only_marking()
     {
-        var client = new SchedulingServiceBusClient();
+        var client = new RecordingServiceBusClient();
         var time = new FakeTimeProvider(AlertsHarness.Start);
         await using var scheduler = new ServiceBusAlertWorkScheduler(client, Options.Create(new EventBusOptions()), time);
 
@@ -37,8 +36,8 @@ public sealed class AlertWorkTransportTests
         await scheduler.ScheduleAsync(Retry with { Time = AlertsHarness.Start.AddSeconds(-1) }, CancellationToken.None);
 
         Assert.Equal("agent-events", client.Sender.Topic);
-        var (scheduled, at) = Assert.Single(client.Sender.Scheduled);
-        Assert.Equal(Retry.Time, at);
+        var scheduled = Assert.Single(client.Sender.Sent, m => m.ScheduledEnqueueTime != default);
+        Assert.Equal(Retry.Time, scheduled.ScheduledEnqueueTime);
         Assert.Equal(Retry.Id, scheduled.MessageId);
         Assert.Equal(AlertWorkItem.MessageType, scheduled.Subject);
         Assert.Equal(AlertWorkItem.MessageType, scheduled.ApplicationProperties["type"]);
@@ -47,7 +46,7 @@ public sealed class AlertWorkTransportTests
         Assert.Equal((Retry.Id, AlertWorkItem.MessageType), (asEvent.Id, asEvent.Type));
         Assert.Equal(Retry, AlertWorkItem.Parse(scheduled.Body));
         // Already due: sent at once.
-        Assert.Single(client.Sender.Sent);
+        Assert.Single(client.Sender.Sent, m => m.ScheduledEnqueueTime == default);
         // The same work scheduled twice keeps its id, so the topic's duplicate detection drops the copy.
         Assert.Equal(Retry.Id, AlertWorkItem.Create(Retry.Work, Retry.Time.AddMinutes(1)).Id);
     }
@@ -107,43 +106,5 @@ public sealed class AlertWorkTransportTests
         await queues.PoisonOf(queues.Alerts).DeleteAsync();
         await queues.Restarts.DeleteAsync();
         await queues.PoisonOf(queues.Restarts).DeleteAsync();
-    }
-
-    private sealed class SchedulingServiceBusClient : ServiceBusClient
-    {
-        public SchedulingSender Sender { get; } = new();
-
-        public override ServiceBusSender CreateSender(string queueOrTopicName)
-        {
-            Sender.Topic = queueOrTopicName;
-            return Sender;
-        }
-
-#pragma warning disable CA2215 // nothing to close: no connection was ever opened
-        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
-#pragma warning restore CA2215
-    }
-
-    private sealed class SchedulingSender : ServiceBusSender
-    {
-        public string? Topic { get; set; }
-        public ConcurrentQueue<(ServiceBusMessage Message, DateTimeOffset At)> Scheduled { get; } = new();
-        public ConcurrentQueue<ServiceBusMessage> Sent { get; } = new();
-
-        public override Task<long> ScheduleMessageAsync(ServiceBusMessage message, DateTimeOffset scheduledEnqueueTime, CancellationToken cancellationToken = default)
-        {
-            Scheduled.Enqueue((message, scheduledEnqueueTime));
-            return Task.FromResult((long)Scheduled.Count);
-        }
-
-        public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
-        {
-            Sent.Enqueue(message);
-            return Task.CompletedTask;
-        }
-
-#pragma warning disable CA2215 // nothing to close: no connection was ever opened
-        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
-#pragma warning restore CA2215
     }
 }
