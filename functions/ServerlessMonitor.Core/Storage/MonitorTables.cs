@@ -17,8 +17,6 @@ public sealed class MonitorTables(TableServiceClient service, IOptions<StorageOp
     public TableClient Hosts => Get(TableNames.Hosts);
     public TableClient Sweeper => Get(TableNames.Sweeper);
 
-    public TableServiceClient Service => service;
-
     public TableClient Get(string table) => service.GetTableClient(_prefix + table);
 
     public async Task CreateAllAsync(CancellationToken cancellationToken)
